@@ -1,0 +1,1 @@
+"""Explicit bounds of the MoNO theorems (installs as ``mono.bounds``)."""

@@ -1,0 +1,1 @@
+"""Hand-built neural operators and MoNOs (installs as ``mono.construct``)."""

@@ -1,0 +1,5 @@
+import sys
+
+from mono.cli import main
+
+sys.exit(main())
