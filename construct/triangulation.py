@@ -44,10 +44,13 @@ class CoefficientGrid:
         ρ_k > 0, in mode order.
     cells : tuple of int
         q_k ≥ 1 cells on coordinate k.
+    modes : ndarray, shape (n, d), optional
+        The mode k of each coordinate; only used to name it in error messages.
     """
 
     radii: np.ndarray
     cells: tuple[int, ...]
+    modes: np.ndarray | None = None
 
     def __post_init__(self):
         radii = np.array(self.radii, dtype=float).reshape(-1)
@@ -59,6 +62,10 @@ class CoefficientGrid:
                 f"expected {radii.size} cell counts (one per radius), got {len(cells)}")
         require(all(q >= 1 for q in cells), "cells", "every cell count must be an integer ≥ 1")
         radii.setflags(write=False)
+        if self.modes is not None:
+            modes = np.array(self.modes, dtype=np.int64).reshape(radii.size, -1)
+            modes.setflags(write=False)
+            object.__setattr__(self, "modes", modes)
         object.__setattr__(self, "radii", radii)
         object.__setattr__(self, "cells", cells)
 
@@ -123,9 +130,12 @@ class CoefficientGrid:
         relative = excess / self.radii
         if a.size and relative.max() > OUTSIDE_TOLERANCE:
             row, j = np.unravel_index(np.argmax(relative), relative.shape)
+            label = f"coordinate {j}"
+            if self.modes is not None:
+                label += f" (mode k = {tuple(int(m) for m in self.modes[j])})"
             raise InputError(
                 parameter,
-                f"outside the box: coordinate {j} (input mode number {j}) of input {row} is "
+                f"outside the box: {label} of input {row} is "
                 f"{a[row, j]:.6g}, beyond the radius ρ = {self.radii[j]:.6g} by "
                 f"{excess[row, j]:.3g} ({relative[row, j]:.3g} relative); every "
                 f"coordinate must lie in [−ρ_k, ρ_k]")
@@ -218,24 +228,26 @@ def sort_comparisons(n: int) -> int:
     return sum((i - 1).bit_length() for i in range(2, int(n) + 1))
 
 
-def _search_cells(t: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Binary search of each scaled coordinate among its q_k cells, counting comparisons.
+def _search_bins(t: np.ndarray, bins: np.ndarray, width: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Binary search of each scaled coordinate among its bins, counting comparisons.
 
-    The candidate cells of a query on axis k are [lo, hi); one comparison ``t ≥ mid``
-    with mid = ⌊(lo + hi)/2⌋ halves them (left part ⌊m/2⌋, right part ⌈m/2⌉ cells), so
-    at most ⌈log₂ q_k⌉ comparisons are made, and the query in the last cell makes
-    exactly that many.  ``t = q_k`` (the upper face) ends in the last cell.
+    Bin j of axis k is [j·width, (j+1)·width) (the last one closed and possibly shorter):
+    cells for width 1, blocks of b cells for width b.  The candidate bins of a query
+    are [lo, hi); one comparison ``t ≥ mid·width`` with mid = ⌊(lo + hi)/2⌋ halves them
+    (left part ⌊m/2⌋, right part ⌈m/2⌉ bins), so at most ⌈log₂ bins_k⌉ comparisons are
+    made, and a query in the last bin makes exactly that many.  The upper face ends in
+    the last bin.  Thresholds are integers, compared with the same t as the fast path.
     """
     batch, n = t.shape
     lo = np.zeros((batch, n), dtype=np.int64)
-    hi = np.broadcast_to(q, (batch, n)).copy()
+    hi = np.broadcast_to(np.asarray(bins, dtype=np.int64), (batch, n)).copy()
     count = np.zeros(batch, dtype=np.int64)
     while True:
         active = hi - lo > 1
         if not active.any():
             return lo, count
         mid = (lo + hi) // 2
-        right = t >= mid
+        right = t >= mid * width
         lo = np.where(active & right, mid, lo)
         hi = np.where(active & ~right, mid, hi)
         count += active.sum(axis=1)
@@ -291,10 +303,25 @@ def route_counted(grid: CoefficientGrid, a) -> tuple[np.ndarray, np.ndarray, np.
         Σ_k ⌈log₂ q_k⌉ + Σ_{i=2}^n ⌈log₂ i⌉.
     """
     t = grid.scaled(a)
-    cell, cell_count = _search_cells(t, grid.q)
+    cell, cell_count = _search_bins(t, grid.q)
     frac = np.clip(t - cell, 0.0, 1.0)
     perm, sort_count = _insertion_sort(frac)
     return cell, perm, cell_count + sort_count
+
+
+def blocks_per_axis(grid: CoefficientGrid, granularity: int) -> np.ndarray:
+    """⌈q_k / b⌉ blocks of b consecutive cells per axis (the last one possibly shorter)."""
+    return -(-grid.q // int(granularity))
+
+
+def route_blocks_counted(grid: CoefficientGrid, a, granularity: int) -> tuple[np.ndarray, np.ndarray]:
+    """Block routing tree: binary search per axis over the ⌈q_k/b⌉ blocks, counted.
+
+    Returns the block multi-index (equal to ``locate(a)[0] // b``) and the comparisons
+    of each query, at most Σ_k ⌈log₂ ⌈q_k/b⌉⌉.
+    """
+    t = grid.scaled(a)
+    return _search_bins(t, blocks_per_axis(grid, granularity), int(granularity))
 
 
 def routing_comparisons(cells) -> int:
