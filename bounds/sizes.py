@@ -69,7 +69,8 @@ def _check_count(value, parameter: str, minimum: int = 1) -> int:
         value = operator.index(value)
     except TypeError:
         raise InputError(parameter, f"must be an integer >= {minimum}, got {value!r}") from None
-    require(value >= minimum, parameter, f"must be an integer >= {minimum}, got {value}")
+    if value < minimum:  # (not require(): the message must not format a huge int eagerly)
+        raise InputError(parameter, f"must be an integer >= {minimum}, got {value}")
     return value
 
 
