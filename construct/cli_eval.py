@@ -113,7 +113,8 @@ def check_in_K(u: np.ndarray, box) -> None:
     spectrum = basis.analysis(u, box.d)
     shape = spectrum.shape[1:]
     modes = basis.grid_modes(shape)
-    rho = box.r * (1.0 + basis.eigenvalues(modes)) ** (-float(box.s) / 2)
+    # ρ_k = r (1 + π²|k|²)^{-s/2}, as SobolevBox.radii computes it for the mode order
+    rho = float(box.r) * (1.0 + basis.eigenvalues(modes)) ** (-float(box.s) / 2)
     coef = spectrum.reshape(len(u), -1)
     over = np.abs(coef) - samples_slack(rho, u)
     if (over > 0).any():
