@@ -206,9 +206,19 @@ def _tail(box, n: int) -> mpf:
     return box.tail(n)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16)  # a tuple per n: keep few, they can hold 10^5 numbers
 def _radii(box, n: int) -> tuple:
-    return tuple(mpf(x) for x in box.radii(n))
+    # box.radii is float64 (for numpy); the plan needs ρ_k to working precision, so
+    # each distinct level |k|² is evaluated once with box.radius (exact mpf)
+    modes = box.modes(n)
+    by_level = {}
+    out = []
+    for k in modes:
+        level = int(sum(int(v) * int(v) for v in k))
+        if level not in by_level:
+            by_level[level] = mpf(box.radius(tuple(int(v) for v in k)))
+        out.append(by_level[level])
+    return tuple(out)
 
 
 def _cached(function, *args):
@@ -290,8 +300,9 @@ def plan(problem: Problem, eps, granularity: int | None = None, *, max_modes: in
         try:
             n = _cached(_n_for_tail, box, tau_in, int(max_modes))
         except InputError as exc:
-            raise InputError("eps", f"eps = {mpmath.nstr(eps_value, 6)} needs more than {max_modes} input modes "
-                                    f"({exc}); choose a larger eps or a smoother box (larger s)") from None
+            detail = str(exc)[len(exc.parameter) + 2:]
+            raise InputError("eps", f"eps = {mpmath.nstr(eps_value, 6)} needs more than {max_modes} "
+                                    f"input modes ({detail})") from None
         M = _n_modes_out(target, shares[1])
 
         radii = _cached(_radii, box, n)

@@ -203,8 +203,11 @@ def test_routing_blocks_hand():
 
 def test_ceil_log2():
     for x in range(1, 2000):
-        assert ceil_log2(x) == math.ceil(math.log2(x)) if x < 2**50 else True
-        assert 2 ** ceil_log2(x) >= x and (x == 1 or 2 ** (ceil_log2(x) - 1) < x)
+        assert ceil_log2(x) == math.ceil(math.log2(x))
+    # the defining property, also far beyond float range
+    for x in (2**400 - 1, 2**400, 2**400 + 1, 3**500):
+        L = ceil_log2(x)
+        assert 2**L >= x > 2 ** (L - 1)
 
 
 @pytest.mark.parametrize(
