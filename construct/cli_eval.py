@@ -70,6 +70,17 @@ def load_samples(path, d: int) -> np.ndarray:
     """Read an input ``.npy`` file: finite reals of shape (batch, *grid), never unpickled."""
     path = os.fspath(path)
     require(os.path.isfile(path), "--input", f"no such file: {path!r}")
+    # np.load takes any file without the .npy magic for a pickle, which would call a
+    # text file "pickled objects"; say what it really is instead
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+    except OSError as exc:
+        raise InputError("--input", f"cannot read {path!r} ({exc.strerror or exc})") from None
+    if magic[:4] == b"PK\x03\x04":
+        raise InputError("--input", f"{path!r} is an .npz archive; give a single .npy array")
+    require(magic == b"\x93NUMPY", "--input",
+            f"{path!r} is not a .npy file (no NumPy header); save the array with numpy.save")
     try:
         data = np.load(path, allow_pickle=False)
     except ValueError as exc:

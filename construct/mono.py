@@ -518,6 +518,8 @@ def build_mono(problem: Problem, eps, target, granularity: int | None = None,
     block_budget : int or None
         Memory budget (bytes) of one block expert.
     """
+    require(isinstance(problem, Problem), "problem",
+            f"must be a Problem (mono.bounds.plan), got {type(problem).__name__}")
     spec = problem.target
     require(getattr(target, "spec", None) is not None, "target",
             f"expected a construct Target, got {type(target).__name__}")

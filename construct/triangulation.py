@@ -23,6 +23,7 @@ Pure numpy; every function is vectorised over a leading batch axis.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +54,18 @@ class CoefficientGrid:
     modes: np.ndarray | None = None
 
     def __post_init__(self):
-        radii = np.array(self.radii, dtype=float).reshape(-1)
-        cells = tuple(int(q) for q in self.cells)
+        try:
+            radii = np.array(self.radii, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise InputError("radii", f"expected a numeric array of radii ({exc})") from None
+        try:
+            raw = tuple(self.cells)
+        except TypeError:
+            raise InputError("cells", f"expected a sequence of cell counts, got {self.cells!r}") from None
+        # int() would silently truncate 1.5 to 1 and raise a bare ValueError on text
+        require(all(isinstance(q, numbers.Integral) and not isinstance(q, bool) for q in raw), "cells",
+                f"every cell count must be an integer >= 1, got {self.cells!r}")
+        cells = tuple(int(q) for q in raw)
         require(radii.size >= 1, "radii", "at least one coordinate is needed")
         require(bool(np.isfinite(radii).all() and (radii > 0).all()), "radii",
                 "every radius must be finite and > 0")
