@@ -9,11 +9,13 @@ with :func:`mono.bounds.expr.parse_number` (so ``--s 3/2`` works; nothing is pas
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from contextlib import contextmanager
 
 import mpmath
 
 from mono.bounds.expr import parse_number
+from mono.bounds.modulus import Modulus
 from mono.bounds.plan import Problem, to_mpf
 from mono.bounds.space import SobolevBox
 from mono.bounds.targets import TARGET_NAMES, target_parameters, target_spec
@@ -41,6 +43,9 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
                    help="error split θ_in,θ_out,θ_int: each > 0, summing to 1 (default thirds)")
     g.add_argument("--granularity", default=None, metavar="B",
                    help="block experts of B cells per axis (default: one expert per simplex)")
+    g.add_argument("--modulus", default=None, metavar="EXPR",
+                   help="override the target's modulus of continuity ω(t), an expression in t "
+                        "(e.g. 0.1*t); a claimed modulus, used to show that an understated one is caught")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +134,12 @@ def problem_from_args(args: argparse.Namespace) -> tuple[Problem, list, int | No
         box = SobolevBox(d, _number(args.s, "--s"), _number(args.r, "--r"))
     with _option({**box_options, **{k: "--param" for k in known}, "target": "--target"}, "--param"):
         spec = target_spec(name, box, **{k: _number(v, f"--param {k}") for k, v in params.items()})
+    claimed = getattr(args, "modulus", None)
+    if claimed is not None:
+        with _option({}, "--modulus"):
+            omega = Modulus.parse(str(claimed))
+        spec = dataclasses.replace(spec, modulus=omega,
+                                   description=f"{spec.description} [claimed ω(t) = {omega.expr}]")
     with _option({"split": "--split"}):
         problem = Problem(spec, _split(args.split))
 
