@@ -17,7 +17,6 @@ value a bound can use) instead of attempting the computation.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -319,7 +318,7 @@ def _to_mpf(value, parameter: str, allow_inf: bool = False):
         x = mpmath.mpf(value)                      # exact binary value
     elif isinstance(value, Integral):
         x = mpmath.mpf(int(value))
-    elif value == sympy.oo and allow_inf:
+    elif value is sympy.oo and allow_inf:
         return _INF
     else:
         x = _constant_value(parse_number(value, parameter))

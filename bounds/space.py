@@ -13,9 +13,12 @@ the lexicographic order of k; I_n is the first n modes.  The input tail
   Sobolev weight and an mpmath quadrature otherwise.
 * In d = 2 the modes with |k|² > m are summed row by row: for k₁ ≤ √m the row
   segment k₂ > √(m − k₁²), then full rows k₁ > √m.  A full row of the Sobolev weight
-  is, by Poisson summation, ∫₀^∞ + ½·(first term) up to e^{-2π k₁}, and the integral
-  is C_s (1 + π²k₁²)^{1/2−s}; so all full rows from k₁ = 12 on add up to two 1-D
-  sums of the same family.  Ties at the boundary level are counted exactly.
+  is, by Poisson summation, ∫₀^∞ + ½·(first term) up to a relative 1e-30 once k₁ ≥ K
+  (K = 12 for moderate s, see :func:`_poisson_start`), and the integral is
+  C_s (1 + π²k₁²)^{1/2−s}; so all full rows from K on add up to two 1-D sums of the
+  same family.  Ties at the boundary level are counted exactly.
+* Other weights (:class:`SobolevWeight` with decay > 0, or any callable) are summed
+  row by row until the rows become negligible.
 
 Derivations: docs/theory-parts/space-modulus.md.
 """
@@ -37,7 +40,7 @@ from mono.errors import InputError, require
 WORK_DPS = 34                  # working digits of every tail (results good to ~1e-28)
 _TOL = mpmath.mpf("1e-28")     # truncation tolerance of E-M series and direct tails
 _EM_TERMS = 10                 # Bernoulli terms tried per E-M attempt
-_POISSON_ROW = 12              # full rows k₁ ≥ this use the Poisson closed form (e^{-2π·12} ≈ 2e-33)
+_POISSON_ROW = 12              # full rows k₁ ≥ this (or more for large s) use the Poisson form
 _ROW_CAP = 2000                # generic d = 2 path: most full rows summed directly
 MAX_MODES = 10 ** 9            # largest n accepted anywhere
 
@@ -365,16 +368,38 @@ def _power_level_tail(d: int, s: mpmath.mpf, m: int) -> mpmath.mpf:
     total = mpmath.mpf(0)
     for k1 in range(top):                               # row segments outside the disc
         total += _power_sum_from(1 + pi2 * k1 * k1, pi2, s, math.isqrt(m - k1 * k1) + 1)
-    k1 = top
-    while k1 < _POISSON_ROW:                            # full rows, summed as rows
+    k1, first_poisson = top, _poisson_start(s)
+    while k1 < first_poisson:                           # full rows, summed as rows
         total += _power_sum_from(1 + pi2 * k1 * k1, pi2, s, 0)
         k1 += 1
-    # Full rows k1 >= K: row(k1) = C_s (1+π²k1²)^{1/2-s} + ½ (1+π²k1²)^{-s} + O(e^{-2πk1}).
+    # Full rows k1 >= K: row(k1) = C_s (1+π²k1²)^{1/2-s} + ½ (1+π²k1²)^{-s}, up to a
+    # relative 1e-30 (Poisson summation, see _poisson_start).
     half = mpmath.mpf(1) / 2
     c_s = mpmath.gamma(s - half) / (2 * mpmath.sqrt(mpmath.pi) * mpmath.gamma(s))
     total += c_s * _power_sum_from(mpmath.mpf(1), pi2, s - half, k1)
     total += half * _power_sum_from(mpmath.mpf(1), pi2, s, k1)
     return total
+
+
+@functools.lru_cache(maxsize=256)
+def _poisson_start(s: mpmath.mpf) -> int:
+    """First row index K ≥ 12 from which every full row is its Poisson main part.
+
+    For g(x) = (b + π²x²)^{-s} = π^{-2s}(x² + β²)^{-s}, β = √b/π ≥ k₁, Poisson summation
+    gives Σ_{k≥0} g(k) = ∫₀^∞ g + g(0)/2 + Σ_{ν≥1} ĝ(ν) with
+    ĝ(ν)/ĝ(0) = 2 (zν/2)^{s-1/2} K_{s-1/2}(zν)/Γ(s - 1/2), z = 2πβ: positive and
+    decreasing in ν and β.  Two times the ν = 1 ratio bounds the relative error (the
+    ratios fall by at least e^{-z}/... per ν); it must be below 1e-30.  For moderate s
+    this is K = 12 (e^{-2π·12} ≈ 2e-33); large s needs more rows.
+    """
+    nu = s - mpmath.mpf(1) / 2
+    k1 = _POISSON_ROW
+    while True:
+        z = 2 * mpmath.sqrt(1 + mpmath.pi ** 2 * k1 * k1)        # 2πβ
+        ratio = 2 * (z / 2) ** nu * mpmath.besselk(nu, z) / mpmath.gamma(nu)
+        if 4 * ratio <= mpmath.mpf("1e-30"):
+            return k1
+        k1 = k1 + max(1, k1 // 4)
 
 
 def _generic_level_tail(d: int, f, m: int) -> mpmath.mpf:
@@ -415,7 +440,10 @@ def mode_tail_sum(d: int, f, n: int) -> mpmath.mpf:
     f : callable mpf -> mpf
         Positive and nonincreasing in m = |k|² (m is an integer; f is also called at
         real m by the E-M formula, so it must be smooth).  A :class:`SobolevWeight`
-        with decay 0 is summed with closed forms.
+        with decay 0 is summed with closed forms; with decay > 0 it still supplies
+        exact derivatives (several times faster than a plain callable, which is
+        differentiated numerically).  In d = 2 a plain callable must decay fast enough
+        that rows become negligible within 2000 rows (any e^{-am} factor, a ≳ 1e-5).
     n : int
         Number of leading modes left out (0 gives the full sum).
 
