@@ -56,7 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _option(names: dict[str, str], default: str | None = None):
+def as_option(names: dict[str, str], default: str | None = None):
     """Re-raise an InputError of a library parameter under the user's option name."""
     try:
         yield
@@ -64,15 +64,12 @@ def _option(names: dict[str, str], default: str | None = None):
         option = names.get(exc.parameter, default)
         if option is None or option == exc.parameter:
             raise
-        message = str(exc)
-        prefix = f"{exc.parameter}: "
-        if message.startswith(prefix):
-            message = message[len(prefix):]
-        raise InputError(option, f"{message} ({exc.parameter})" if exc.parameter not in option else message) from None
+        detail = exc.detail if exc.parameter in option else f"{exc.detail} ({exc.parameter})"
+        raise InputError(option, detail) from None
 
 
 def _number(text, option: str):
-    with _option({}, option):
+    with as_option({}, option):
         value = parse_number(text, option)
     return value
 
@@ -130,17 +127,17 @@ def problem_from_args(args: argparse.Namespace) -> tuple[Problem, list, int | No
     require(s > mpmath.mpf(d) / 2, "--s", f"must be > d/2 = {d / 2:g} (K must be compact in L²), got {args.s}")
     require(r > 0, "--r", f"must be > 0, got {args.r}")
     box_options = {"d": "--d", "s": "--s", "r": "--r"}
-    with _option(box_options):
+    with as_option(box_options):
         box = SobolevBox(d, _number(args.s, "--s"), _number(args.r, "--r"))
-    with _option({**box_options, **{k: "--param" for k in known}, "target": "--target"}, "--param"):
+    with as_option({**box_options, **{k: "--param" for k in known}, "target": "--target"}, "--param"):
         spec = target_spec(name, box, **{k: _number(v, f"--param {k}") for k, v in params.items()})
     claimed = getattr(args, "modulus", None)
     if claimed is not None:
-        with _option({}, "--modulus"):
+        with as_option({}, "--modulus"):
             omega = Modulus.parse(str(claimed))
         spec = dataclasses.replace(spec, modulus=omega,
                                    description=f"{spec.description} [claimed ω(t) = {omega.expr}]")
-    with _option({"split": "--split"}):
+    with as_option({"split": "--split"}):
         problem = Problem(spec, _split(args.split))
 
     eps_list = []
@@ -160,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = str(args.format).lower()
     require(fmt in FORMATS, "--format", f"must be one of {', '.join(FORMATS)}, got {args.format!r}")
     problem, eps_list, granularity = problem_from_args(args)
-    with _option({"eps": "--eps", "granularity": "--granularity"}):
+    with as_option({"eps": "--eps", "granularity": "--granularity"}):
         rows = tables.bound_table(problem, eps_list, granularity)
     if fmt == "json":
         print(tables.to_json(rows), end="")

@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from mono.bounds.cli import add_problem_arguments, problem_from_args
+from mono.bounds.cli import add_problem_arguments, as_option, problem_from_args
 from mono.construct import basis
 from mono.construct.baseline import DEFAULT_BUDGET_BYTES, build_baseline
 from mono.construct.mono import MoNO, build_mono, samples_slack
@@ -217,15 +217,6 @@ def _big(value: int) -> str:
     return text if len(text) <= 15 else f"{text[0]}.{text[1:4]}e{len(text) - 1}"
 
 
-def _renamed(exc: InputError, names: dict[str, str]) -> InputError:
-    option = names.get(exc.parameter)
-    if option is None:
-        return exc
-    message = str(exc)
-    prefix = f"{exc.parameter}: "
-    return InputError(option, message[len(prefix):] if message.startswith(prefix) else message)
-
-
 def run(args: argparse.Namespace) -> int:
     """Build, evaluate, write; 0 on success."""
     problem, eps_list, granularity = problem_from_args(args)
@@ -235,11 +226,10 @@ def run(args: argparse.Namespace) -> int:
     d = problem.box.d
     u = load_samples(args.input, d)
     spec = problem.target
-    try:
+    options = {"eps": "--eps", "granularity": "--granularity", "budget": "--budget"}
+    with as_option(options):
         target = make_target(spec.name, spec.box, **spec.parameters)
         mono = build_mono(problem, eps_list[0], target, granularity, block_budget=budget)
-    except InputError as exc:
-        raise _renamed(exc, {"eps": "--eps", "granularity": "--granularity"}) from None
     check_grid(u, mono)
     check_in_K(u, problem.box)
 
@@ -247,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
     baseline = None
     if args.baseline:
         mono.route(a, counted=True)  # the routing the MoNO would do, for the report
-        baseline = build_baseline(mono, budget_bytes=budget)
+        with as_option(options):
+            baseline = build_baseline(mono, budget_bytes=budget)
         out = baseline(u)
         if mono.is_functional:
             out = out.reshape(len(u), -1)[:, 0].copy()

@@ -17,7 +17,7 @@ import concurrent.futures
 import os
 import sys
 
-from mono.bounds.cli import add_problem_arguments, problem_from_args
+from mono.bounds.cli import add_problem_arguments, as_option, problem_from_args
 from mono.bounds.expr import parse_number
 from mono.construct.verify import DEFAULT_BASELINE_BUDGET, DEFAULT_BUDGET, DEFAULT_SEED, check_out, verify
 from mono.errors import InputError, require
@@ -63,21 +63,10 @@ def _integer(text, option: str, minimum: int) -> int:
     try:
         value = parse_number(str(text), option)
     except InputError as exc:
-        raise InputError(option, str(exc).split(": ", 1)[-1]) from None
+        raise exc.renamed(option) from None
     require(bool(value.is_integer) and bool(value >= minimum), option,
             f"must be an integer >= {minimum}, got {text!r}")
     return int(value)
-
-
-def _renamed(exc: InputError) -> InputError:
-    names = {"eps": "--eps", "granularity": "--granularity", "budget": "--budget", "seed": "--seed",
-             "baseline_budget": "--baseline-budget"}
-    option = names.get(exc.parameter)
-    if option is None:
-        return exc
-    message = str(exc)
-    prefix = f"{exc.parameter}: "
-    return InputError(option, message[len(prefix):] if message.startswith(prefix) else message)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,12 +84,13 @@ def run(args: argparse.Namespace) -> int:
 
     progress = report_module.Progress(sys.stderr)
     executor = concurrent.futures.ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    names = {"eps": "--eps", "granularity": "--granularity", "budget": "--budget",
+             "seed": "--seed", "baseline_budget": "--baseline-budget"}
     try:
-        result = verify(problem, eps_list, executor=executor, out=out, granularity=granularity,
-                        budget=budget, seed=seed, baseline=not args.no_baseline,
-                        baseline_budget=baseline_budget, progress=progress)
-    except InputError as exc:
-        raise _renamed(exc) from None
+        with as_option(names):
+            result = verify(problem, eps_list, executor=executor, out=out, granularity=granularity,
+                            budget=budget, seed=seed, baseline=not args.no_baseline,
+                            baseline_budget=baseline_budget, progress=progress)
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)

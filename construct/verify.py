@@ -499,7 +499,7 @@ def _baseline_checks(model: _ErrorModel, queries: np.ndarray, budget_bytes: int 
     try:
         check_budget(mono.n, mono.M, mono.grid.cells, budget_bytes, "baseline")
     except BudgetError as exc:
-        return {"built": False, "note": str(exc).split(": ", 1)[-1], "counted": None, "max_diff": None}
+        return {"built": False, "note": exc.detail, "counted": None, "max_diff": None}
     net = build_baseline(mono, budget_bytes=budget_bytes)
     counted = count(net)
     a = np.clip(queries[:, :mono.n], -mono.grid.radii, mono.grid.radii)

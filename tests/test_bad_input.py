@@ -193,7 +193,7 @@ COMMAND_ROWS = [
     ("eval", "budget-nan", ["--budget", "nan"], ["--budget", "> 0"]),
     ("eval", "budget-text", ["--budget", "lots"], ["--budget", "> 0"]),
     ("eval", "budget-too-small-for-baseline", ["--baseline", "--budget", "1e-9"],
-     ["budget", "predicted", "bytes"]),
+     ["--budget", "predicted", "bytes"]),
     # mono verify
     ("verify", "eps-repeated", ["--eps", "0.3", "3/10"], ["--eps", "once"]),
     ("verify", "budget-negative", ["--budget", "-1"], ["--budget", ">= 0"]),

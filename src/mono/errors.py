@@ -17,7 +17,12 @@ class InputError(ValueError):
 
     def __init__(self, parameter: str, message: str):
         self.parameter = parameter
+        self.detail = message
         super().__init__(f"{parameter}: {message}")
+
+    def renamed(self, parameter: str) -> "InputError":
+        """The same complaint under another name (a library argument → the user's option)."""
+        return InputError(parameter, self.detail)
 
 
 def require(condition: bool, parameter: str, message: str) -> None:
