@@ -241,6 +241,11 @@ def _modulus_power(modulus) -> tuple:
     return alpha, coef
 
 
+def _check_problem(problem) -> None:
+    require(all(hasattr(problem, a) for a in ("target", "box", "modulus", "split")), "problem",
+            f"expected a mono.bounds.plan.Problem, got {type(problem).__name__}")
+
+
 def rates(problem, symbolic: bool = False) -> dict[str, Rate]:
     """Rates for one problem.
 
@@ -250,6 +255,7 @@ def rates(problem, symbolic: bool = False) -> dict[str, Rate]:
     parameters stay symbols; for a target whose Lipschitz constant is the diameter
     of K (``norm_sq``) the coefficient is written as ``DIAM``.
     """
+    _check_problem(problem)
     target = problem.target
     kind = _kind(target)
     if symbolic:
@@ -384,6 +390,7 @@ def claims(problem, eps=None) -> list[Claim]:
     eps : real > 0, optional
         Also evaluate each claim on the exact plan at this ε.
     """
+    _check_problem(problem)
     from mono.bounds.plan import plan  # plan imports nothing from here; keep it lazy anyway
 
     r = rates(problem)

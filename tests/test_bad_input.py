@@ -26,6 +26,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from mono.bounds import rates
 from mono.bounds.expr import parse_expression, parse_number
 from mono.bounds.modulus import Modulus
 from mono.bounds.plan import Problem, plan
@@ -405,6 +406,8 @@ API_ROWS = [
     ("verify_point seed=-1", lambda: _verify_point(PROBLEM, 0.3, seed=-1), "seed"),
     ("verify empty eps list", lambda: _verify(PROBLEM, [], write=False), "eps"),
     ("verify repeated eps", lambda: _verify(PROBLEM, [0.3, 0.3], write=False), "eps"),
+    ("rates of a string", lambda: rates.rates("x"), "problem"),
+    ("claims of a string", lambda: rates.claims("x"), "problem"),
 ]
 
 
