@@ -2,18 +2,10 @@
 
 For one accuracy ε (:func:`verify_point`) the MoNO of the plan is built and
 
-* sup_K ‖G − A‖ is estimated *from below*: random points of the box K, its corners,
-  H^s-ball samples and points whose leading coordinates sit at cell centres or simplex
-  barycentres, all with ``n_probe = n + max(4, n)`` modes (more than the n the MoNO
-  reads, so the input tail is exercised), then box-constrained maximisation
-  (scipy's TNC, multi-start from the best samples, seeded) over those coefficients.
-  Every error is ‖G(u) − A(u)‖² = Σ_{j<M} (Ĝ_j − A_j)² + Σ_{j≥M} Ĝ_j², with Ĝ the
-  spectrum of G(u) sampled on the reference grid (Parseval on that grid), A_j the
-  MoNO's output coefficients; |G(u) − A(u)| for functionals;
-* at the worst input found, the three terms of Theorem E are measured separately
-  (input tail ‖G(u) − G(P_I u)‖, output tail ‖G(P_I u) − P_J G(P_I u)‖, interpolation
-  ‖P_J G(P_I u) − A(u)‖) against their predicted values, and the reference accuracy of
-  G itself is measured by doubling the reference grid;
+* sup_K ‖G − A‖ is estimated *from below*, and the three terms of Theorem E and the
+  reference accuracy of G are measured at the worst input found, by
+  :mod:`mono.construct.search`; each is checked here against its predicted value, with
+  the tolerances below;
 * the experts met (worst input and a few random queries) and the baseline (when it
   fits the memory budget) are built and counted against the closed forms; the routing
   comparisons actually made are compared with the predicted routing depth.
@@ -43,15 +35,14 @@ from typing import Any, Callable, Sequence
 
 import mpmath
 import numpy as np
-from scipy import optimize
 
 import mono
 from mono.bounds import rates as rates_module
-from mono.bounds.plan import Problem, plan as make_plan, to_mpf
+from mono.bounds.plan import Plan, Problem, plan as make_plan, to_mpf
 from mono.bounds.sizes import Sizes, hat_network_sizes
 from mono.bounds.space import first_modes
 from mono.bounds.targets import TARGET_NAMES
-from mono.construct import basis, compact
+from mono.construct import basis, search
 from mono.construct.baseline import BudgetError, build_baseline, check_budget
 from mono.construct.mono import MoNO, build_mono
 from mono.construct.operator import count
@@ -95,12 +86,6 @@ BASELINE_MIN_QUERIES = 16
 BASELINE_WORK = 4_000_000
 #: Largest batch × width handed to the baseline's forward pass at once (numbers).
 BASELINE_CHUNK_NUMBERS = 8_000_000
-#: Inputs per batch of the error evaluation.
-ERROR_BATCH = 512
-#: Objective evaluations (each a batch of n_probe + 1 inputs) per start, and the
-#: finite-difference step (in units of ρ_k).
-MAX_EVALUATIONS = 200
-FD_STEP = 1e-7
 
 #: Quantities whose log–log slopes against 1/ε are fitted over a sweep.
 SLOPE_QUANTITIES = ("n_modes_in", "n_modes_out", "expert_width", "expert_rank",
@@ -188,272 +173,6 @@ def _check_target(problem: Problem, target) -> Target:
     return target
 
 
-# ---------------------------------------------------------------- the error of A at inputs
-
-@dataclass(frozen=True, eq=False)
-class _ErrorModel:
-    """‖G(u) − A(u)‖ for coefficient vectors u of ``n_probe`` modes, batched.
-
-    ``target`` evaluates G on its reference grid, ``mono`` is the MoNO, ``rho`` and
-    ``modes`` are the radii and modes of the probe coordinates.  Spectra are the DCT
-    coefficient grids of G(u) sampled on the reference grid (Parseval holds exactly
-    there); the M output modes index into them.
-    """
-
-    mono: MoNO
-    target: Target
-    rho: np.ndarray            # radii of the n_probe modes (float64)
-    modes: np.ndarray          # (n_probe, d)
-
-    @property
-    def n(self) -> int:
-        return self.mono.n
-
-    @property
-    def functional(self) -> bool:
-        return self.target.kind == "functional"
-
-    def spectrum(self, c: np.ndarray, target: Target | None = None) -> np.ndarray:
-        """G(u) as a coefficient grid ``(batch, *res)``, or values ``(batch,)`` (functional)."""
-        target = self.target if target is None else target
-        values = target(c)
-        if self.functional:
-            return np.asarray(values, dtype=float)
-        return basis.analysis(values, target.box.d)
-
-    def _out_index(self, shape) -> tuple:
-        return (slice(None),) + tuple(self.mono.modes_out.T)
-
-    def approximation(self, c: np.ndarray) -> np.ndarray:
-        """The MoNO's output coefficients A_j(u), ``(batch, M)``: it reads only u's first n modes."""
-        a = np.clip(c[:, :self.n], -self.mono.grid.radii, self.mono.grid.radii)
-        return self.mono.coefficients(a)
-
-    def distance(self, spectrum: np.ndarray, A: np.ndarray) -> np.ndarray:
-        """‖G(u) − A(u)‖ from G's spectrum and A's M output coefficients."""
-        if self.functional:
-            return np.abs(spectrum - A[:, 0])
-        diff = spectrum.copy()
-        diff[self._out_index(diff.shape)] -= A
-        return np.sqrt((diff.reshape(len(diff), -1) ** 2).sum(axis=1))
-
-    def errors(self, c: np.ndarray) -> np.ndarray:
-        """‖G(u) − A(u)‖ for rows of ``c`` ``(batch, n_probe)``, in batches."""
-        c = np.asarray(c, dtype=float)
-        out = np.empty(len(c))
-        for start in range(0, len(c), ERROR_BATCH):
-            chunk = c[start:start + ERROR_BATCH]
-            out[start:start + len(chunk)] = self.distance(self.spectrum(chunk), self.approximation(chunk))
-        return out
-
-    def samples(self, c: np.ndarray, shape=None) -> np.ndarray:
-        """u sampled on the reference grid (or ``shape``), ``(batch, *grid)``."""
-        shape = self.target.resolution if shape is None else shape
-        return basis.sample(np.asarray(c, dtype=float), self.modes, shape)
-
-
-# ---------------------------------------------------------------- candidate inputs
-
-def _centre_samples(model: _ErrorModel, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Leading coordinates at cell centres (first half) or Kuhn-simplex barycentres
-    (second half) of random cells, the tail coordinates uniform in the box.
-
-    The interpolation error of a smooth F is largest inside cells, away from the nodes
-    where it vanishes; these points start the search where it usually peaks.
-    """
-    grid = model.mono.grid
-    n, q = grid.n, grid.q
-    cell = (rng.random((size, n)) * q).astype(np.int64).clip(0, q - 1)
-    frac = np.full((size, n), 0.5)
-    half = size // 2
-    if size - half:
-        perms = np.argsort(rng.random((size - half, n)), axis=1)
-        bary = (n - np.arange(n)) / (n + 1.0)           # f_π(i) = (n + 1 − i)/(n + 1)
-        f = np.empty((size - half, n))
-        f[np.arange(size - half)[:, None], perms] = bary[None, :]
-        frac[half:] = f
-    lead = -grid.radii + (cell + frac) * grid.spacing
-    tail = rng.uniform(-1.0, 1.0, (size, len(model.rho) - n)) * model.rho[n:]
-    return np.concatenate([np.clip(lead, -model.rho[:n], model.rho[:n]), tail], axis=1)
-
-
-def _node_samples(model: _ErrorModel, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Leading coordinates at grid nodes, the tail at random corners ±ρ_k.
-
-    At a node A(u) = P_J G(P_I u) exactly, so these inputs isolate the input and output
-    tails.  A quarter sit at the node nearest the origin: a target that is only Hölder
-    (|u|^α) varies fastest around u = 0, where a tail of size τ moves G by ~τ^α.
-    """
-    grid = model.mono.grid
-    n, q = grid.n, grid.q
-    nodes = (rng.random((size, n)) * (q + 1)).astype(np.int64).clip(0, q)
-    nodes[: size // 4] = q // 2
-    lead = grid.node_coefficients(nodes)
-    signs = rng.integers(0, 2, (size, len(model.rho) - n)) * 2 - 1
-    return np.concatenate([np.clip(lead, -model.rho[:n], model.rho[:n]), signs * model.rho[n:]], axis=1)
-
-
-def _scaled_samples(model: _ErrorModel, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Corners of K scaled by λ, log-uniform in [1e-3, 1]: small inputs, where a Hölder
-    target's modulus is steepest."""
-    signs = rng.integers(0, 2, (size, len(model.rho))) * 2 - 1
-    scale = 10.0 ** rng.uniform(-3.0, 0.0, (size, 1))
-    return scale * signs * model.rho
-
-
-def _candidates(model: _ErrorModel, budget: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Seeded sample families of K (all with n_probe modes), in a fixed order."""
-    box, m = model.target.box, len(model.rho)
-    per = 32 * (1 + budget)
-    return {
-        "box": compact.sample_box(box, m, 2 * per, rng),
-        "extreme": compact.sample_extreme(box, m, per, rng),
-        "ball": compact.sample_ball(box, m, per, rng),
-        "centres": _centre_samples(model, per, rng),
-        "nodes": _node_samples(model, per, rng),
-        "scaled": _scaled_samples(model, per, rng),
-    }
-
-
-# ---------------------------------------------------------------- adversarial search
-
-@dataclass
-class _Tracker:
-    """Best input seen during the search (local to one verify_point call)."""
-
-    value: float = -1.0
-    coefficients: np.ndarray | None = None
-    source: str = ""
-    evaluations: int = 0
-
-    def offer(self, c: np.ndarray, errors: np.ndarray, source: str) -> None:
-        self.evaluations += len(errors)
-        i = int(np.argmax(errors))
-        if errors[i] > self.value:
-            self.value, self.coefficients, self.source = float(errors[i]), c[i].copy(), source
-
-
-def _objective(model: _ErrorModel, tracker: _Tracker, scale: float, source: str):
-    """−error/scale and its gradient in z (c = ρ z, z ∈ [−1, 1]), one batched call.
-
-    Forward differences of step FD_STEP, taken backwards on the upper face, so every
-    probe lies in K (and is offered to the tracker: the search never loses a point).
-    """
-    rho = model.rho
-    m = len(rho)
-
-    def fun(z):
-        z = np.asarray(z, dtype=float)
-        step = np.where(z + FD_STEP <= 1.0, FD_STEP, -FD_STEP)
-        batch = np.repeat(z[None], m + 1, axis=0)
-        batch[np.arange(1, m + 1), np.arange(m)] += step
-        c = batch * rho
-        e = model.errors(c)
-        tracker.offer(c, e, source)
-        grad = (e[1:] - e[0]) / step
-        return -e[0] / scale, -grad / scale
-
-    return fun
-
-
-def _starts(c: np.ndarray, errors: np.ndarray, k: int) -> np.ndarray:
-    """The k best distinct rows (by error, ties by index: deterministic)."""
-    order = np.lexsort((np.arange(len(errors)), -errors))
-    picked, seen = [], set()
-    for i in order:
-        key = np.round(c[i], 12).tobytes()
-        if key not in seen:
-            seen.add(key)
-            picked.append(i)
-        if len(picked) == k:
-            break
-    return c[picked]
-
-
-def _adversarial(model: _ErrorModel, tracker: _Tracker, starts: np.ndarray,
-                 progress: Callable | None) -> None:
-    """Maximise the error from each start with TNC (truncated Newton, box-constrained).
-
-    TNC rather than L-BFGS-B: both find the closed-form worst cases of the tests to
-    ~1e-11, but L-BFGS-B calls scipy's bundled OpenBLAS on tiny vectors, whose threads
-    contend with numpy's OpenBLAS threads (10–20× slower on 2 cores); TNC uses no BLAS.
-    """
-    rho = model.rho
-    scale = max(tracker.value, 1e-300)
-    bounds = [(-1.0, 1.0)] * len(rho)
-    for i, c0 in enumerate(starts):
-        fun = _objective(model, tracker, scale, f"adversarial (TNC, start {i + 1})")
-        optimize.minimize(fun, np.clip(c0 / rho, -1.0, 1.0), jac=True, method="TNC", bounds=bounds,
-                          options={"maxfun": MAX_EVALUATIONS, "ftol": 1e-15, "gtol": 1e-12,
-                                   "xtol": 1e-14})
-        if progress is not None:
-            progress(f"adversarial start {i + 1}/{len(starts)}")
-
-
-# ---------------------------------------------------------------- term-by-term check
-
-def _parseval(spectrum: np.ndarray) -> np.ndarray:
-    return np.sqrt((spectrum.reshape(len(spectrum), -1) ** 2).sum(axis=1))
-
-
-def _refinement_difference(coarse: np.ndarray, fine: np.ndarray) -> np.ndarray:
-    """‖G_G − G_2G‖ from the two spectra: common modes differ, the fine grid's extra
-    modes count in full (L² distance of the two trigonometric interpolants)."""
-    common = (slice(None),) + tuple(slice(0, g) for g in coarse.shape[1:])
-    diff = fine.copy()
-    diff[common] -= coarse
-    return _parseval(diff)
-
-
-def _terms(model: _ErrorModel, c: np.ndarray) -> dict[str, np.ndarray]:
-    """The three terms of Theorem E and the total error for rows u of ``c`` (n_probe modes).
-
-    input tail ‖G(u) − G(P_I u)‖, output tail ‖G(P_I u) − P_J G(P_I u)‖, interpolation
-    ‖P_J G(P_I u) − A(u)‖, total ‖G(u) − A(u)‖ (|·| for functionals), all from spectra
-    on the reference grid.
-    """
-    out = {k: np.empty(len(c)) for k in ("input_tail", "output_tail", "interpolation", "total")}
-    for start in range(0, len(c), ERROR_BATCH):
-        rows = slice(start, start + ERROR_BATCH)
-        chunk = c[rows]
-        projected = np.zeros_like(chunk)
-        projected[:, :model.n] = chunk[:, :model.n]
-        A = model.approximation(chunk)
-        S_u = model.spectrum(chunk)
-        S_p = model.spectrum(projected)
-        if model.functional:
-            out["input_tail"][rows] = np.abs(S_u - S_p)
-            out["output_tail"][rows] = 0.0
-            out["interpolation"][rows] = np.abs(S_p - A[:, 0])
-        else:
-            idx = model._out_index(S_p.shape)
-            out["input_tail"][rows] = _parseval(S_u - S_p)
-            outside = S_p.copy()
-            outside[idx] = 0.0
-            out["output_tail"][rows] = _parseval(outside)
-            out["interpolation"][rows] = np.sqrt(((S_p[idx] - A) ** 2).sum(axis=1))
-        out["total"][rows] = model.distance(S_u, A)
-    return out
-
-
-def _reference_accuracy(model: _ErrorModel, c: np.ndarray) -> dict[str, float]:
-    """Accuracy of G itself at one input: grid doubling, and the agreement of the node
-    values' evaluator (``output_coefficients``) with the spectrum of the samples."""
-    c = c[None]
-    S_u = model.spectrum(c)
-    fine_target = model.target.with_resolution(tuple(2 * g for g in model.target.resolution))
-    S_fine = model.spectrum(c, fine_target)
-    if model.functional:
-        grid = abs(float(S_fine[0] - S_u[0]))
-        consistency = abs(float(model.target.output_coefficients(c, 1)[0, 0] - S_u[0]))
-    else:
-        grid = float(_refinement_difference(S_u, S_fine)[0])
-        idx = model._out_index(S_u.shape)
-        consistency = float(np.sqrt(((model.target.output_coefficients(c, model.mono.M)
-                                      - S_u[idx]) ** 2).sum()))
-    return {"grid_doubling": grid, "coefficient_consistency": consistency}
-
-
 def _passes(measured: float, predicted: float, reference: float) -> bool:
     allowance = predicted * (1 + RELATIVE_SLACK) + REFERENCE_SLACK * reference + ABSOLUTE_SLACK
     return bool(measured <= allowance)
@@ -461,7 +180,7 @@ def _passes(measured: float, predicted: float, reference: float) -> bool:
 
 # ---------------------------------------------------------------- networks and sizes
 
-def _expert_checks(model: _ErrorModel, queries: np.ndarray) -> dict:
+def _expert_checks(model: search.ErrorModel, queries: np.ndarray) -> dict:
     """Build the experts answering ``queries`` (n_probe rows), count them, and apply each
     built NO to the queries' samples: its output must equal the batched MoNO's."""
     mono = model.mono
@@ -493,7 +212,7 @@ def _expert_checks(model: _ErrorModel, queries: np.ndarray) -> dict:
             "network_max_diff": network_diff, "network_scale": scale}
 
 
-def _baseline_checks(model: _ErrorModel, queries: np.ndarray, budget_bytes: int | None) -> dict:
+def _baseline_checks(model: search.ErrorModel, queries: np.ndarray, budget_bytes: int | None) -> dict:
     """Build the baseline if it fits, count it and compare it with the MoNO on the queries."""
     mono = model.mono
     try:
@@ -613,6 +332,199 @@ def point_parameters(problem: Problem, eps, target: Target, *, granularity, budg
     }
 
 
+# ---------------------------------------------------------------- one point, step by step
+
+@dataclass(frozen=True, eq=False)
+class _Search:
+    """What the search for the worst input found: the sampled pool and the best input."""
+
+    pool: np.ndarray           # every sampled input, families in order (n_probe columns)
+    worst: np.ndarray          # the input of largest error seen (n_probe,)
+    sup: float                 # its error: the lower estimate of the sup over K
+    source: str                # which stage found it
+    sample_best: float         # the largest error among the samples alone
+    evaluations: int           # inputs evaluated (samples and search probes)
+
+
+def _error_model(problem: Problem, target: Target, mono_: MoNO) -> search.ErrorModel:
+    """The error model of ``mono_`` over probes of ``n_probe_modes`` modes of the problem's box."""
+    m = n_probe_modes(mono_.n, target)
+    box = problem.box
+    return search.ErrorModel(mono=mono_, target=target, rho=np.asarray(box.radii(m), dtype=float),
+                             modes=first_modes(box.d, m))
+
+
+def _search_worst(model: search.ErrorModel, budget: int, rng: np.random.Generator,
+                  note: Callable[[str], None], progress: Callable[[str], None] | None) -> _Search:
+    """Evaluate the sample families of K, then search adversarially from the best of them."""
+    tracker = search.Tracker()
+    pool, pool_errors = [], []
+    for name, c in search.candidates(model, budget, rng).items():
+        e = model.errors(c)
+        tracker.offer(c, e, f"samples ({name})")
+        pool.append(c)
+        pool_errors.append(e)
+    pool = np.concatenate(pool)
+    pool_errors = np.concatenate(pool_errors)
+    sample_best = tracker.value
+    note("samples evaluated")
+    if budget > 0:
+        search.adversarial(model, tracker, search.starts(pool, pool_errors, budget), progress)
+    return _Search(pool=pool, worst=tracker.coefficients, sup=tracker.value, source=tracker.source,
+                   sample_best=sample_best, evaluations=tracker.evaluations)
+
+
+def _measure_terms(model: search.ErrorModel, found: _Search) -> tuple[dict, float]:
+    """The terms of Theorem E against their predictions, and the reference accuracy of G.
+
+    Each term is measured at the worst input and over every sampled input (a term can
+    peak elsewhere than the total); it passes when its largest value is within the
+    prediction.  Returns the term records and the total error at the worst input.
+    """
+    at_worst = {k: float(v[0]) for k, v in search.terms(model, found.worst[None]).items()}
+    over_pool = search.terms(model, found.pool)
+    ref = search.reference_accuracy(model, found.worst)
+    reference = max(ref.values())
+    predicted = model.mono.plan.error_terms
+    terms = {}
+    for name in ("input_tail", "output_tail", "interpolation"):
+        pred = float(getattr(predicted, name))
+        largest = max(at_worst[name], float(over_pool[name].max()))
+        terms[name] = {"measured": at_worst[name], "max_over_samples": largest, "predicted": pred,
+                       "passed": _passes(largest, pred, reference)}
+    ref_limit = REFERENCE_FRACTION * float(model.mono.plan.eps)
+    terms["reference"] = {"measured": reference, "predicted": ref_limit,
+                          "passed": bool(reference <= ref_limit), **ref}
+    return terms, at_worst["total"]
+
+
+def _check_experts(model: search.ErrorModel, found: _Search) -> dict:
+    """The experts met (worst input and the first samples): exact closed-form sizes within
+    the plan's (equal to it for simplex experts), networks equal to the batched MoNO."""
+    experts = _expert_checks(model, np.concatenate([found.worst[None], found.pool[:SIZE_QUERIES]]))
+    predicted = model.mono.plan.expert
+    sizes_ok = experts["exact"] and all(
+        getattr(experts["counted"], f) <= getattr(predicted, f) for f in ("depth", "width", "rank", "params"))
+    if model.mono.granularity is None:
+        sizes_ok = sizes_ok and experts["counted"] == predicted
+    network_ok = experts["network_max_diff"] <= NETWORK_RTOL * experts["network_scale"]
+    return {**experts, "predicted": predicted, "sizes_passed": sizes_ok, "network_passed": network_ok}
+
+
+def _check_routing(mono_: MoNO, found: _Search) -> dict:
+    """Route the pool and the worst input with counted comparisons: at most the planned depth."""
+    radii = mono_.grid.radii
+    mono_.route(np.clip(found.pool[:, :mono_.n], -radii, radii), counted=True)
+    mono_.route(np.clip(found.worst[None, :mono_.n], -radii, radii), counted=True)
+    used = mono_.accounting()["routing_depth_used"]
+    return {"used": used, "passed": used is not None and used <= mono_.plan.routing_depth}
+
+
+def _check_baseline(model: search.ErrorModel, found: _Search, baseline: bool,
+                    baseline_budget: int | None) -> dict:
+    """The baseline (when requested and within budget): closed-form sizes, equal to the MoNO."""
+    plan_ = model.mono.plan
+    base = {"built": False, "note": "not requested (--no-baseline)", "counted": None, "max_diff": None}
+    if baseline:
+        width = int(plan_.baseline.width)
+        k = int(min(BASELINE_QUERIES, max(BASELINE_MIN_QUERIES, BASELINE_WORK // max(width, 1))))
+        base = _baseline_checks(model, np.concatenate([found.worst[None], found.pool[:k - 1]]), baseline_budget)
+    size_ok = (not base["built"]) or base["counted"] == plan_.baseline
+    diff_ok = (not base["built"]) or base["max_diff"] <= BASELINE_RTOL * base["scale"]
+    return {**base, "size_passed": size_ok, "diff_passed": diff_ok}
+
+
+def _violations(key: str, plan_: Plan, found: _Search, terms: dict, experts: dict, routing: dict,
+                base: dict) -> list[str]:
+    """One line per failed check, in a fixed order."""
+    eps_f, bound = float(plan_.eps), float(plan_.error_terms.total)
+    reference = terms["reference"]["measured"]
+    sup = found.sup
+    sup_ok = _passes(sup, bound, reference) and _passes(sup, eps_f, reference)
+    violations = []
+    label = f"eps = {key}"
+    if not sup_ok:
+        violations.append(f"{label}: sup-error {sup:.6g} exceeds the bound of Theorem E "
+                          f"{bound:.6g} (eps = {eps_f:.6g})")
+    for name in ("input_tail", "output_tail", "interpolation"):
+        if not terms[name]["passed"]:
+            violations.append(f"{label}: {name.replace('_', ' ')} term measured "
+                              f"{terms[name]['max_over_samples']:.6g} > predicted {terms[name]['predicted']:.6g}")
+    if not terms["reference"]["passed"]:
+        ref_limit = terms["reference"]["predicted"]
+        violations.append(f"{label}: reference accuracy of G {reference:.3g} is not far below eps "
+                          f"(limit {ref_limit:.3g} = {REFERENCE_FRACTION:g}·eps); refine the reference grid")
+    if not experts["sizes_passed"]:
+        violations.append(f"{label}: counted expert sizes {experts['counted'].as_dict()} differ from "
+                          f"the closed form {experts['predicted'].as_dict()}")
+    if not experts["network_passed"]:
+        violations.append(f"{label}: the built expert network differs from the batched MoNO by "
+                          f"{experts['network_max_diff']:.3g}")
+    if not routing["passed"]:
+        violations.append(f"{label}: routing used {routing['used']} comparisons > predicted depth "
+                          f"{plan_.routing_depth}")
+    if not base["size_passed"]:
+        violations.append(f"{label}: counted baseline sizes {base['counted'].as_dict()} differ from the "
+                          f"closed form {plan_.baseline.as_dict()}")
+    if not base["diff_passed"]:
+        violations.append(f"{label}: MoNO and baseline differ by {base['max_diff']:.3g} (not rounding level)")
+    return violations
+
+
+def _point_record(params: dict, model: search.ErrorModel, found: _Search, terms: dict, total_at_worst: float,
+                  experts: dict, routing: dict, base: dict, violations: list[str]) -> dict:
+    """The JSON-ready record of one point (see :func:`verify_point`)."""
+    mono_ = model.mono
+    p = mono_.plan
+    key = params["eps"]
+    samples_rel, coeffs_rel = worst_input_paths(key)
+    data = {
+        "eps": float(p.eps),
+        "key": key,
+        "seed": params["point_seed"],
+        "n_modes_in": mono_.n,
+        "n_modes_out": mono_.M,
+        "n_probe": len(model.rho),
+        "granularity": params["granularity"],
+        "sup_error": found.sup,
+        "bound": float(p.error_terms.total),
+        "sup_source": found.source,
+        "sup_error_samples": found.sample_best,
+        "worst_input": samples_rel,
+        "worst_input_coefficients": coeffs_rel,
+        "terms": terms,
+        "measured_total_at_worst": total_at_worst,
+        "sizes": {
+            "expert": {"counted": _sizes_json(experts["counted"]), "predicted": _sizes_json(p.expert),
+                       "built": experts["n_built"], "passed": bool(experts["sizes_passed"])},
+            "baseline": {"counted": _sizes_json(base["counted"]), "predicted": _sizes_json(p.baseline),
+                         "passed": bool(base["size_passed"])},
+        },
+        "routing": {
+            "depth_predicted": p.routing_depth,
+            "depth_used": routing["used"],
+            "storage": _json_int(p.routing_storage),
+            "n_experts": _json_int(p.n_experts),
+            "log10_n_experts": _log10_int(p.n_experts),
+            "n_cells": _json_int(p.n_cells),
+            "n_nodes": _json_int(p.n_nodes),
+            "passed": bool(routing["passed"]),
+        },
+        "stored": {k: _json_int(v) for k, v in p.stored.items()},
+        "baseline_built": bool(base["built"]),
+        "baseline_note": base["note"],
+        "mono_vs_baseline_max_diff": base["max_diff"],
+        "checks": {
+            "expert_network_max_diff": experts["network_max_diff"],
+            "nodes_evaluated": int(mono_.table.evaluated),
+            "error_evaluations": int(found.evaluations),
+        },
+        "violations": violations,
+        "passed": not violations,
+    }
+    return json.loads(json.dumps(data))  # JSON-normal form: what a resumed run reads back
+
+
 def verify_point(problem: Problem, eps, target: Target | None = None, *, granularity: int | None = None,
                  budget: int = DEFAULT_BUDGET, seed: int = DEFAULT_SEED, baseline: bool = True,
                  baseline_budget: int | None = DEFAULT_BASELINE_BUDGET, out=None,
@@ -661,157 +573,24 @@ def verify_point(problem: Problem, eps, target: Target | None = None, *, granula
 
     params = point_parameters(problem, eps, target, granularity=granularity, budget=budget, seed=seed,
                               baseline=baseline, baseline_budget=baseline_budget)
-    key = params["eps"]
     mono_ = build_mono(problem, eps, target, granularity)
-    p = mono_.plan
-    n, M = mono_.n, mono_.M
-    m = n_probe_modes(n, target)
-    box = problem.box
-    model = _ErrorModel(mono=mono_, target=target, rho=np.asarray(box.radii(m), dtype=float),
-                        modes=first_modes(box.d, m))
+    model = _error_model(problem, target, mono_)
     rng = np.random.default_rng(params["point_seed"])
     note("plan and MoNO set up")
 
-    # 1. samples of K, 2. adversarial search from the best of them
-    tracker = _Tracker()
-    families = _candidates(model, budget, rng)
-    pool, pool_errors = [], []
-    for name, c in families.items():
-        e = model.errors(c)
-        tracker.offer(c, e, f"samples ({name})")
-        pool.append(c)
-        pool_errors.append(e)
-    pool = np.concatenate(pool)
-    pool_errors = np.concatenate(pool_errors)
-    sample_best = tracker.value
-    note("samples evaluated")
-    if budget > 0:
-        _adversarial(model, tracker, _starts(pool, pool_errors, budget), progress)
-    worst = tracker.coefficients
-
-    # 3. the three terms at the worst input, and each term's largest value over every
-    #    sampled input (a term can peak elsewhere than the total)
-    at_worst = {k: float(v[0]) for k, v in _terms(model, worst[None]).items()}
-    over_pool = _terms(model, pool)
-    ref = _reference_accuracy(model, worst)
-    reference = max(ref.values())
-    terms_pred = p.error_terms
-    eps_f = float(p.eps)
-    terms = {}
-    for name, pred in (("input_tail", terms_pred.input_tail), ("output_tail", terms_pred.output_tail),
-                       ("interpolation", terms_pred.interpolation)):
-        largest = max(at_worst[name], float(over_pool[name].max()))
-        terms[name] = {"measured": at_worst[name], "max_over_samples": largest, "predicted": float(pred),
-                       "passed": _passes(largest, float(pred), reference)}
-    ref_limit = REFERENCE_FRACTION * eps_f
-    terms["reference"] = {"measured": reference, "predicted": ref_limit,
-                          "passed": bool(reference <= ref_limit), **ref}
+    found = _search_worst(model, budget, rng, note, progress)
+    terms, total_at_worst = _measure_terms(model, found)
     note("terms measured")
-
-    # 4. sizes of the experts met, routing, baseline
-    queries = np.concatenate([worst[None], pool[:SIZE_QUERIES]])
-    experts = _expert_checks(model, queries)
-    predicted_expert = p.expert
-    expert_ok = experts["exact"] and all(
-        getattr(experts["counted"], f) <= getattr(predicted_expert, f) for f in ("depth", "width", "rank", "params"))
-    if granularity is None:
-        expert_ok = expert_ok and experts["counted"] == predicted_expert
-    network_ok = experts["network_max_diff"] <= NETWORK_RTOL * experts["network_scale"]
-
-    mono_.route(np.clip(pool[:, :n], -mono_.grid.radii, mono_.grid.radii), counted=True)
-    mono_.route(np.clip(worst[None, :n], -mono_.grid.radii, mono_.grid.radii), counted=True)
-    used = mono_.accounting()["routing_depth_used"]
-    routing_ok = used is not None and used <= p.routing_depth
-
-    base = {"built": False, "note": "not requested (--no-baseline)", "counted": None, "max_diff": None}
-    if baseline:
-        width = int(p.baseline.width)
-        k = int(min(BASELINE_QUERIES, max(BASELINE_MIN_QUERIES, BASELINE_WORK // max(width, 1))))
-        base_queries = np.concatenate([worst[None], pool[:k - 1]])
-        base = _baseline_checks(model, base_queries, baseline_budget)
-    baseline_size_ok = (not base["built"]) or base["counted"] == p.baseline
-    baseline_diff_ok = (not base["built"]) or base["max_diff"] <= BASELINE_RTOL * base["scale"]
+    experts = _check_experts(model, found)
+    routing = _check_routing(mono_, found)
+    base = _check_baseline(model, found, baseline, baseline_budget)
     note("sizes counted")
 
-    sup = tracker.value
-    bound = float(terms_pred.total)
-    sup_ok = _passes(sup, bound, reference) and _passes(sup, eps_f, reference)
-
-    violations = []
-    label = f"eps = {key}"
-    if not sup_ok:
-        violations.append(f"{label}: sup-error {sup:.6g} exceeds the bound of Theorem E "
-                          f"{bound:.6g} (eps = {eps_f:.6g})")
-    for name in ("input_tail", "output_tail", "interpolation"):
-        if not terms[name]["passed"]:
-            violations.append(f"{label}: {name.replace('_', ' ')} term measured "
-                              f"{terms[name]['max_over_samples']:.6g} > predicted {terms[name]['predicted']:.6g}")
-    if not terms["reference"]["passed"]:
-        violations.append(f"{label}: reference accuracy of G {reference:.3g} is not far below eps "
-                          f"(limit {ref_limit:.3g} = {REFERENCE_FRACTION:g}·eps); refine the reference grid")
-    if not expert_ok:
-        violations.append(f"{label}: counted expert sizes {experts['counted'].as_dict()} differ from "
-                          f"the closed form {predicted_expert.as_dict()}")
-    if not network_ok:
-        violations.append(f"{label}: the built expert network differs from the batched MoNO by "
-                          f"{experts['network_max_diff']:.3g}")
-    if not routing_ok:
-        violations.append(f"{label}: routing used {used} comparisons > predicted depth {p.routing_depth}")
-    if not baseline_size_ok:
-        violations.append(f"{label}: counted baseline sizes {base['counted'].as_dict()} differ from the "
-                          f"closed form {p.baseline.as_dict()}")
-    if not baseline_diff_ok:
-        violations.append(f"{label}: MoNO and baseline differ by {base['max_diff']:.3g} (not rounding level)")
-
-    samples_rel, coeffs_rel = worst_input_paths(key)
-    data = {
-        "eps": eps_f,
-        "key": key,
-        "seed": params["point_seed"],
-        "n_modes_in": n,
-        "n_modes_out": M,
-        "n_probe": m,
-        "granularity": granularity,
-        "sup_error": sup,
-        "bound": bound,
-        "sup_source": tracker.source,
-        "sup_error_samples": sample_best,
-        "worst_input": samples_rel,
-        "worst_input_coefficients": coeffs_rel,
-        "terms": terms,
-        "measured_total_at_worst": at_worst["total"],
-        "sizes": {
-            "expert": {"counted": _sizes_json(experts["counted"]), "predicted": _sizes_json(predicted_expert),
-                       "built": experts["n_built"], "passed": bool(expert_ok)},
-            "baseline": {"counted": _sizes_json(base["counted"]), "predicted": _sizes_json(p.baseline),
-                         "passed": bool(baseline_size_ok)},
-        },
-        "routing": {
-            "depth_predicted": p.routing_depth,
-            "depth_used": used,
-            "storage": _json_int(p.routing_storage),
-            "n_experts": _json_int(p.n_experts),
-            "log10_n_experts": _log10_int(p.n_experts),
-            "n_cells": _json_int(p.n_cells),
-            "n_nodes": _json_int(p.n_nodes),
-            "passed": bool(routing_ok),
-        },
-        "stored": {k: _json_int(v) for k, v in p.stored.items()},
-        "baseline_built": bool(base["built"]),
-        "baseline_note": base["note"],
-        "mono_vs_baseline_max_diff": base["max_diff"],
-        "checks": {
-            "expert_network_max_diff": experts["network_max_diff"],
-            "nodes_evaluated": int(mono_.table.evaluated),
-            "error_evaluations": int(tracker.evaluations),
-        },
-        "violations": violations,
-        "passed": not violations,
-    }
-    data = json.loads(json.dumps(data))  # JSON-normal form: what a resumed run reads back
-    result = PointResult(eps=eps_f, key=key, params=params, data=data,
-                         worst_coefficients=np.asarray(worst, dtype=float),
-                         worst_samples=model.samples(worst[None])[0],
+    violations = _violations(params["eps"], mono_.plan, found, terms, experts, routing, base)
+    data = _point_record(params, model, found, terms, total_at_worst, experts, routing, base, violations)
+    result = PointResult(eps=float(mono_.plan.eps), key=params["eps"], params=params, data=data,
+                         worst_coefficients=np.asarray(found.worst, dtype=float),
+                         worst_samples=model.samples(found.worst[None])[0],
                          seconds=time.perf_counter() - started)
     if out is not None:
         result.save_worst_input(out)

@@ -1,4 +1,5 @@
-"""Verification (mono.construct.verify): sup-error estimation, term checks, sizes, sweeps.
+"""Verification (mono.construct.verify, with the search of mono.construct.search): sup-error
+estimation, term checks, sizes, sweeps.
 
 The expected values come from independent computations: the sup of the norm_sq
 functional is derived by hand (interpolation error of a quadratic on a Kuhn simplex),
