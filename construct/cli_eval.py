@@ -248,7 +248,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output is not None:
         try:
-            np.save(os.fspath(args.output), out, allow_pickle=False)
+            # through a file object: np.save would append ".npy" to a bare path
+            with open(os.fspath(args.output), "wb") as handle:
+                np.save(handle, out, allow_pickle=False)
         except OSError as exc:
             raise InputError("--output", f"cannot write {args.output!r}: {exc}") from None
     if args.export is not None:

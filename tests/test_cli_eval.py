@@ -147,3 +147,13 @@ def test_baseline_over_budget_refuses_with_prediction(tmp_path, capsys):
     target = make_target("heat", SobolevBox(1, 2, 1), T=0.05)
     assert np.load(tmp_path / "v.npy").shape == good.shape
     assert target.kind == "operator"
+
+
+def test_output_is_written_at_exactly_the_given_path(tmp_path, capsys):
+    """A path without the .npy suffix is honoured (numpy alone would append one)."""
+    u, _ = functions(6, 1, 64)
+    np.save(tmp_path / "u.npy", u)
+    status, _, err = run(HEAT + ["--input", str(tmp_path / "u.npy"), "--output", str(tmp_path / "v")], capsys)
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["u.npy", "v"]
+    assert np.load(tmp_path / "v").shape == u.shape
