@@ -26,6 +26,8 @@ computes, only what has been computed so far.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,7 +41,6 @@ from mono.construct.baseline import DEFAULT_BUDGET_BYTES, block_nodes, check_bud
 from mono.construct.operator import NeuralOperator, count, decoder, dense, encoder
 from mono.construct.triangulation import (
     CoefficientGrid, blocks_per_axis, kuhn_order, route_blocks_counted, route_counted,
-    simplex_vertices,
 )
 from mono.errors import InputError, require
 
@@ -62,6 +63,11 @@ def samples_slack(rho: np.ndarray, samples: np.ndarray) -> np.ndarray:
     return rho[None, :] * (1 + SAMPLES_RTOL) + SAMPLES_ATOL_ULPS * np.finfo(float).eps * size[:, None]
 
 
+def _count_text(count: int) -> str:
+    """An exact count for a message, as 2^k-ish when it is too long to print."""
+    return str(count) if count.bit_length() <= 200 else f"about 2^{count.bit_length() - 1}"
+
+
 class NodeTable:
     """Lazy cache of F at grid nodes, evaluated on demand in batches.
 
@@ -76,51 +82,72 @@ class NodeTable:
         Largest dense table (n_nodes · M numbers).
     batch_size : int
         Nodes per call of ``function``.
+    backend : {None, "dense", "sparse", "dict"}
+        None (default) chooses from the grid size as below; a name forces that backend
+        (for tests and benchmarks: every backend returns the same numbers).  "dense"
+        still needs n_nodes · M ≤ ``budget`` and "sparse" n_nodes < 2⁶³.
 
     Notes
     -----
-    Three storage backends, chosen from the grid size, all vectorised except the last:
+    Three storage backends, chosen from the grid size:
 
     * ``"dense"`` (n_nodes · M ≤ budget): a float array n_nodes × M (zero-filled on
       demand by the OS) with a 'known' mask, addressed by the C-order node index;
     * ``"sparse"`` (more nodes, but the C-order index still fits in int64): the known
       nodes' indices kept sorted, looked up with ``searchsorted``;
-    * ``"dict"`` (astronomically many nodes): a dict keyed by the node multi-index
-      bytes, over the unique requested rows.
+    * ``"dict"`` (astronomically many nodes): the same C-order index, exact as a Python
+      int, keys a dict of row positions in a growing value array.  Along a Kuhn simplex
+      the index moves by one stride per vertex, so a simplex costs one n-term dot
+      product and n big-int additions (no (n+1) × n multi-indices, no sort).
 
     This is a cache: it is mutable on purpose, and ``values`` returns the same numbers
     whatever was asked before.
     """
 
     def __init__(self, grid: CoefficientGrid, function: Callable[[np.ndarray], np.ndarray], M: int,
-                 budget: int = DEFAULT_NODE_BUDGET, batch_size: int = EVALUATION_BATCH):
+                 budget: int = DEFAULT_NODE_BUDGET, batch_size: int = EVALUATION_BATCH,
+                 backend: str | None = None):
         require(isinstance(budget, (int, np.integer)) and budget >= 0, "node_budget",
                 f"must be an integer >= 0 (numbers of a dense node table), got {budget!r}")
         require(isinstance(batch_size, (int, np.integer)) and batch_size >= 1, "batch_size",
                 f"must be an integer >= 1, got {batch_size!r}")
+        fits_dense = grid.n_nodes * int(M) <= int(budget)
+        fits_int64 = grid.n_nodes < 2 ** 63
+        require(backend in (None, "dense", "sparse", "dict"), "backend",
+                f"must be None, 'dense', 'sparse' or 'dict', got {backend!r}")
+        # messages built only on failure: n_nodes may have more digits than str() allows
+        if backend == "dense" and not fits_dense:
+            raise InputError("backend", f"'dense' needs n_nodes · M <= node_budget ({budget}), got "
+                                        f"{_count_text(grid.n_nodes * int(M))}")
+        if backend == "sparse" and not fits_int64:
+            raise InputError("backend", f"'sparse' needs fewer than 2^63 nodes, got "
+                                        f"{_count_text(grid.n_nodes)}")
+        if backend is None:
+            backend = "dense" if fits_dense else "sparse" if fits_int64 else "dict"
         self.grid = grid
         self.function = function
         self.M = int(M)
         self.batch_size = int(batch_size)
         self.evaluated = 0
+        self.backend = backend
         self._dims = np.array([q + 1 for q in grid.cells], dtype=np.int64)
-        if grid.n_nodes * self.M <= int(budget):
-            self.backend = "dense"
+        # C-order strides Π_{j>k} (q_j + 1), exact Python ints (any grid size)
+        strides = [1]
+        for size in reversed(grid.cells[1:]):
+            strides.append(strides[-1] * (size + 1))
+        strides.reverse()
+        if backend == "dense":
             self._values = np.zeros((grid.n_nodes, self.M))
             self._known = np.zeros(grid.n_nodes, dtype=bool)
-        elif grid.n_nodes < 2 ** 63:
-            self.backend = "sparse"
+        elif backend == "sparse":
             self._keys = np.zeros(0, dtype=np.int64)
             self._values = np.zeros((0, self.M))
         else:
-            self.backend = "dict"
-            self._store: dict[bytes, np.ndarray] = {}
-        if self.backend != "dict":
-            # C-order strides Π_{j>k} (q_j + 1), exact in int64 since n_nodes < 2^63
-            strides = [1]
-            for size in reversed(self._dims[1:].tolist()):
-                strides.append(strides[-1] * size)
-            self._strides = np.array(strides[::-1], dtype=np.int64)
+            self._int_strides = tuple(strides)
+            self._rows: dict[int, int] = {}      # node index → row of _values
+            self._values = np.zeros((0, self.M))
+        if backend != "dict":
+            self._strides = np.array(strides, dtype=np.int64)  # exact: n_nodes < 2^63
 
     @property
     def dense(self) -> bool:
@@ -130,7 +157,7 @@ class NodeTable:
         """Number of nodes whose value is known."""
         if self.backend == "dense":
             return int(self._known.sum())
-        return len(self._keys) if self.backend == "sparse" else len(self._store)
+        return len(self._keys) if self.backend == "sparse" else len(self._rows)
 
     @property
     def stored_numbers(self) -> int:
@@ -162,19 +189,21 @@ class NodeTable:
         if (rows < 0).any() or (rows >= self._dims).any():
             raise ValueError("node multi-index outside the grid")
         if self.backend == "dict":
-            return self._dict_values(rows).reshape(shape + (self.M,))
+            strides = self._int_strides
+            keys = [sum(map(operator.mul, row, strides)) for row in rows.tolist()]
+            return self._dict_lookup(keys, lambda i: rows[i]).reshape(shape + (self.M,))
         return self._lookup(rows @ self._strides).reshape(shape + (self.M,))
 
     def simplex_values(self, cell, perm) -> np.ndarray:
         """F at the n + 1 vertices of Kuhn simplices, ``(batch, n+1, M)``.
 
-        Same as ``values(simplex_vertices(cell, perm))``; with an int64 node index the
-        vertex indices are index(v_0) + cumulative strides of π, which avoids building
-        the (batch, n+1, n) multi-indices.
+        Same as ``values(simplex_vertices(cell, perm))``: the vertex indices are
+        index(v_0) + cumulative strides of π (int64, or exact Python ints for the dict
+        backend), which avoids building the (batch, n+1, n) multi-indices.
         """
-        if self.backend == "dict":
-            return self.values(simplex_vertices(cell, perm))
         cell = np.asarray(cell, dtype=np.int64)
+        if self.backend == "dict":
+            return self._dict_simplex_values(cell, np.asarray(perm, dtype=np.int64))
         base = cell @ self._strides
         flat = np.empty((len(cell), self.grid.n + 1), dtype=np.int64)
         flat[:, 0] = base
@@ -206,20 +235,60 @@ class NodeTable:
             pos = np.searchsorted(self._keys, flat)
         return self._values[pos]
 
-    def _dict_values(self, rows: np.ndarray) -> np.ndarray:
-        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-        unique = np.ascontiguousarray(unique)
-        raw = unique.tobytes()
-        width = unique.shape[1] * unique.itemsize
-        keys = [raw[i * width:(i + 1) * width] for i in range(len(unique))]
-        store = self._store
-        missing = [i for i, key in enumerate(keys) if key not in store]
-        if missing:
-            fresh = self._evaluate(unique[missing])
-            for i, value in zip(missing, fresh):
-                store[keys[i]] = value
-        table = np.array([store[key] for key in keys]).reshape(len(unique), self.M)
-        return table[inverse.reshape(-1)]
+    def _dict_simplex_values(self, cell: np.ndarray, perm: np.ndarray) -> np.ndarray:
+        """:meth:`simplex_values` of the dict backend: exact indices walked along π."""
+        strides = self._int_strides
+        batch, n = cell.shape
+        keys: list[int] = []
+        for base_row, order in zip(cell.tolist(), perm.tolist()):
+            base = sum(map(operator.mul, base_row, strides))
+            keys.extend(itertools.accumulate([strides[k] for k in order], initial=base))
+
+        ranks: list[np.ndarray] = []   # π⁻¹ of every simplex, built on the first miss
+
+        def vertices(positions: np.ndarray) -> np.ndarray:
+            # vertex i of simplex b is cell_b + Σ_{j<i} e_π(j): coordinate k is raised iff
+            # its rank π⁻¹(k) is below i
+            if not ranks:
+                rank = np.empty_like(perm)
+                np.put_along_axis(rank, perm, np.broadcast_to(np.arange(n), perm.shape), axis=1)
+                ranks.append(rank)
+            b, i = np.divmod(positions, n + 1)
+            return cell[b] + (ranks[0][b] < i[:, None])
+
+        return self._dict_lookup(keys, vertices).reshape(batch, n + 1, self.M)
+
+    def _dict_lookup(self, keys: list[int], nodes: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Values at exact node indices ``keys`` (dict backend), evaluating the new ones.
+
+        ``nodes(positions)`` gives the multi-indices ``(k, n)`` of ``keys[positions]``;
+        it is asked only for the first occurrence of each unknown key.
+        """
+        rows = self._rows
+        try:
+            # warm path: one hash per key (hashing a huge int costs O(its length))
+            where = np.fromiter(map(rows.__getitem__, keys), dtype=np.int64, count=len(keys))
+        except KeyError:
+            first: dict[int, int] = {}
+            for position, key in enumerate(keys):
+                if key not in rows and key not in first:
+                    first[key] = position
+            positions = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+            # multi-indices built chunk by chunk: a cold batch of huge simplices never
+            # holds more than batch_size × n of them
+            step = self.batch_size
+            fresh = np.concatenate([self._evaluate(nodes(positions[i:i + step]))
+                                    for i in range(0, len(positions), step)])
+            start = len(rows)
+            if start + len(first) > len(self._values):
+                # grow geometrically so that many small inserts cost O(total) copies
+                grown = np.empty((max(2 * len(self._values), start + len(first)), self.M))
+                grown[:start] = self._values[:start]
+                self._values = grown
+            self._values[start:start + len(first)] = fresh
+            rows.update(zip(first, range(start, start + len(first))))
+            where = np.fromiter(map(rows.__getitem__, keys), dtype=np.int64, count=len(keys))
+        return self._values[where]
 
 
 @dataclass(frozen=True, eq=False)

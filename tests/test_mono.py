@@ -19,7 +19,7 @@ from mono.construct.compact import sample_box, sample_extreme
 from mono.construct.mono import NodeTable, build_mono
 from mono.construct.operator import count
 from mono.construct.targets import make_target
-from mono.construct.triangulation import CoefficientGrid
+from mono.construct.triangulation import CoefficientGrid, simplex_vertices
 from mono.errors import InputError
 
 THIRDS = (Fraction(1, 3),) * 3
@@ -228,6 +228,100 @@ def test_node_table_is_lazy_and_backends_agree(cells, dense_budget, backend):
     table.values(more)
     assert table.evaluated == before + 1
     np.testing.assert_allclose(table.values(grid.q[None] - 1), F(grid.node_coefficients(grid.q[None] - 1)))
+
+
+def _columnwise_F(c):
+    """A node function computed column by column (bitwise independent of the batch)."""
+    calls_F.append(len(c))  # module-level call log, cleared by the tests that read it
+    first = c[:, 0].copy()
+    second = np.zeros(len(c))
+    for k in range(c.shape[1]):
+        first = first + (k + 1) * c[:, k]
+        second = second + np.sin(c[:, k] + k)
+    return np.stack([first, second], axis=1)
+
+
+calls_F: list[int] = []
+
+
+def _random_simplices(grid, batch, rng):
+    cell = rng.integers(0, grid.q, (batch, grid.n))
+    perm = np.argsort(rng.random((batch, grid.n)), axis=1)
+    # repeats and neighbours: shared vertices must be evaluated once
+    cell[batch // 2:] = cell[:batch - batch // 2]
+    return cell, perm
+
+
+def test_dict_backend_equals_sparse_and_evaluates_each_node_once():
+    grid = CoefficientGrid(np.array([1.0, 0.5, 0.25, 2.0]), (4, 3, 2, 5))
+    rng = np.random.default_rng(3)
+    cell, perm = _random_simplices(grid, 40, rng)
+    nodes = rng.integers(0, grid.q + 1, (25, grid.n))
+    tables = {b: NodeTable(grid, _columnwise_F, 2, budget=0 if b != "dense" else 10 ** 6, batch_size=5,
+                           backend=b) for b in ("dict", "sparse", "dense")}
+    assert {b: t.backend for b, t in tables.items()} == {b: b for b in tables}
+    out = {}
+    for name, table in tables.items():
+        calls_F.clear()
+        got = table.simplex_values(cell, perm)
+        distinct = {tuple(v) for v in simplex_vertices(cell, perm).reshape(-1, grid.n).tolist()}
+        assert table.evaluated == sum(calls_F) == len(distinct) == len(table)
+        assert max(calls_F) <= 5
+        assert table.stored_numbers == 2 * len(distinct)
+        before = table.evaluated
+        again = table.simplex_values(cell[::-1], perm[::-1])
+        assert table.evaluated == before
+        np.testing.assert_array_equal(again, got[::-1])
+        out[name] = (got, table.values(nodes), table.values(nodes.reshape(5, 5, -1)))
+    for name in ("sparse", "dense"):
+        for mine, theirs in zip(out["dict"], out[name]):
+            np.testing.assert_array_equal(mine, theirs)
+    # and the numbers are F at the vertices (independent of any table)
+    want = _columnwise_F(grid.node_coefficients(simplex_vertices(cell, perm).reshape(-1, grid.n)))
+    np.testing.assert_array_equal(out["dict"][0].reshape(-1, 2), want)
+
+
+def test_dict_backend_on_a_huge_grid_tells_neighbouring_nodes_apart():
+    # 2^50 cells per axis, 8 axes: ~2^400 nodes; nodes one step apart on the last axis
+    # differ by 1 in an index of ~400 bits (a float key would merge them)
+    n = 8
+    grid = CoefficientGrid(np.linspace(1.0, 2.0, n), (2 ** 50,) * n)
+    assert grid.n_nodes > 2 ** 399
+    table = NodeTable(grid, _columnwise_F, 2)
+    assert table.backend == "dict"
+    rng = np.random.default_rng(11)
+    cell, perm = _random_simplices(grid, 12, rng)
+    cell[:3] = grid.q - 1                               # the top corner cell
+    cell[3:6] = 0
+    calls_F.clear()
+    got = table.simplex_values(cell, perm)
+    vertices = simplex_vertices(cell, perm)
+    distinct = {tuple(v) for v in vertices.reshape(-1, n).tolist()}
+    assert table.evaluated == len(distinct) == len(table) == sum(calls_F)
+    np.testing.assert_array_equal(
+        got, _columnwise_F(grid.node_coefficients(vertices.reshape(-1, n))).reshape(12, n + 1, 2))
+    np.testing.assert_array_equal(table.values(vertices), got)
+    assert table.evaluated == len(distinct)
+
+
+def test_forced_backend_must_fit_the_grid():
+    small = CoefficientGrid(np.array([1.0, 1.0]), (3, 3))
+    huge = CoefficientGrid(np.array([1.0] * 3), (2 ** 22,) * 3)
+    with pytest.raises(InputError, match="backend"):
+        NodeTable(small, _columnwise_F, 2, budget=10, backend="dense")
+    with pytest.raises(InputError, match="backend"):
+        NodeTable(huge, _columnwise_F, 2, backend="sparse")
+    with pytest.raises(InputError, match="backend"):
+        NodeTable(small, _columnwise_F, 2, backend="hash")
+    assert NodeTable(small, _columnwise_F, 2, backend="dict").backend == "dict"
+    # more nodes than str() prints (> 4300 digits): built, and refused with an InputError
+    vast = CoefficientGrid(np.ones(1500), (2 ** 10,) * 1500)
+    assert vast.n_nodes.bit_length() > 15_000
+    assert NodeTable(vast, _columnwise_F, 2).backend == "dict"
+    with pytest.raises(InputError, match="2\\^"):
+        NodeTable(vast, _columnwise_F, 2, backend="sparse")
+    with pytest.raises(InputError, match="2\\^"):
+        NodeTable(vast, _columnwise_F, 2, budget=0, backend="dense")
 
 
 def test_expert_networks_compute_what_the_mono_computes():
